@@ -1,0 +1,1 @@
+"""SymPy derivations from the models' definitions (no NumPy here beyond lambdify targets)."""

@@ -1,0 +1,1 @@
+"""Audit functions, one module per paper section; each registers itself with ``@audits(id)``."""
