@@ -239,7 +239,7 @@ def audit_p0_6(ctx) -> Finding:
     def diffusion_coef(t, x):
         return np.linalg.cholesky(diff_f(psi_f.f(x)))
 
-    B = ctx.size(20_000, 100_000, 400_000)
+    B = ctx.size(10_000, 40_000, 400_000)
     Ls = ctx.size((25, 50), (50, 100), (100, 200))
     feats = {"E x_T1": lambda z: z[:, 0], "E x_T1^2": lambda z: z[:, 0] ** 2, "E x_T1 x_T2": lambda z: z[:, 0] * z[:, 1]}
     res_net, res_eu = {}, {}
