@@ -28,6 +28,7 @@ class AuditContext:
     mode: str = "default"
     alpha: float = stats.ALPHA
     stochastic_checks: list[str] = field(default_factory=list)
+    series: list[dict] = field(default_factory=list)  # convergence series recorded by rate checks (for figures)
 
     # -- seeds and sizes -------------------------------------------------------------------------
     def seed_sequence(self, stream: str) -> np.random.SeedSequence:
@@ -64,11 +65,17 @@ class AuditContext:
                      prediction=float(prediction), tolerance=float(tol), passed=ok,
                      margin=float(err / tol) if tol > 0 else float("inf"), note=note)
 
-    @staticmethod
-    def rate_check(name: str, statistic: str, xs, errors, predicted_slope: float, *, target: str,
-                   slack: float = 0.25, note: str = "") -> Check:
-        """Log-log slope of |errors| against xs, compared with a predicted order (|slope - pred| <= slack)."""
+    def rate_check(self, name: str, statistic: str, xs, errors, predicted_slope: float, *, target: str,
+                   slack: float = 0.25, note: str = "", xlabel: str = "") -> Check:
+        """Log-log slope of |errors| against xs, compared with a predicted order (|slope - pred| <= slack).
+
+        The series is kept for the report's convergence figure."""
         slope, lo, hi = stats.loglog_slope(np.asarray(xs), np.asarray(errors))
+        ylabel, _, rest = statistic.removeprefix("slope of ").partition(" vs ")
+        self.series.append({"name": name, "x": [float(v) for v in np.asarray(xs, float)],
+                            "y": [float(abs(v)) for v in np.asarray(errors, float)],
+                            "xlabel": xlabel or (rest.split(" ")[0] if rest else "step / depth"), "ylabel": ylabel,
+                            "reference_slope": float(predicted_slope), "logx": True, "logy": True})
         ok = bool(abs(slope - predicted_slope) <= slack)
         return Check(name=name, kind="rate", target=target, statistic=statistic, estimate=slope,
                      prediction=float(predicted_slope), tolerance=slack, passed=ok,

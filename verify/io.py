@@ -24,6 +24,9 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
     ensure_writable_dir(path.parent if str(path.parent) else Path("."))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp creates 0600; give the file ordinary permissions
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)

@@ -65,6 +65,7 @@ class Finding:
     reason: str = ""
     verdict: str | None = None
     figures: list[str] = field(default_factory=list)
+    series: list[dict] = field(default_factory=list)  # convergence data for figures: name, x, y, xlabel, ylabel, ...
     severity: str = ""  # for errata: "notation" (typeset form wrong, values right) or "mathematical"
 
 
@@ -88,6 +89,7 @@ class ClaimResult:
     steps: list[str] = field(default_factory=list)
     checks: list[dict[str, Any]] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
+    series: list[dict] = field(default_factory=list)
     seed: int | None = None
     seconds: float = 0.0
 

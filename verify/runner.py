@@ -35,6 +35,7 @@ def run_one(claim_id: str, seed: int, mode: str) -> tuple[dict, int]:
                           derived=f.derived, corrected=f.corrected if verdict == "erratum" else "",
                           difference=f.difference, condition=f.condition, severity=f.severity if verdict == "erratum" else "",
                           steps=list(f.steps), checks=[c.to_json() for c in f.checks], figures=list(f.figures),
+                          series=list(f.series) + list(ctx.series),
                           seed=seed)
     except Exception as exc:  # an engine failure must not take the whole audit down; it is reported
         tb = traceback.format_exc(limit=3)
