@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sympy as sp
 
-CODE_VERSION = "1"
+CODE_VERSION = "2"
 
 
 def cache_dir() -> Path:
@@ -57,7 +57,7 @@ def _numpy_source(args, expr) -> str:
     printer = NumPyPrinter({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
     names = [printer.doprint(a) for a in args]
     body = printer.doprint(expr)
-    return "import numpy\n\ndef _kernel(%s):\n    return %s\n" % (", ".join(names), body)
+    return "import functools\nimport numpy\n\ndef _kernel(%s):\n    return %s\n" % (", ".join(names), body)
 
 
 def compile_expr(args, expr):
