@@ -187,7 +187,8 @@ def cmd_run(a) -> int:
     ids = _select(a)
     _check_output_path(a.json_path)
     mode = "quick" if a.quick else "full" if a.full else "default"
-    doc = runner.run(ids, seed=a.seed, mode=mode, workers=a.workers, progress=not a.no_progress)
+    fig_dir = (a.json_path.parent if a.json_path else DEFAULT_OUT) / "figures"
+    doc = runner.run(ids, seed=a.seed, mode=mode, workers=a.workers, progress=not a.no_progress, figure_dir=fig_dir)
     _print_table(doc)
     if a.json_path:
         atomic_write_json(a.json_path, doc)

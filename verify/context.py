@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -29,6 +30,17 @@ class AuditContext:
     alpha: float = stats.ALPHA
     stochastic_checks: list[str] = field(default_factory=list)
     series: list[dict] = field(default_factory=list)  # convergence series recorded by rate checks (for figures)
+    figure_dir: Path | None = None  # where a claim may write its figures (PDF); None: make no figure files
+
+    def figure_path(self, name: str) -> Path | None:
+        """Path for a figure of this claim (``<figure_dir>/<claim id>-<name>.pdf``), or None if figures are off.
+
+        Return the path in ``Finding.figures``; the report shows it.  Write it atomically (e.g. save to a
+        temporary name in the same folder, then ``os.replace``)."""
+        if self.figure_dir is None:
+            return None
+        self.figure_dir.mkdir(parents=True, exist_ok=True)
+        return self.figure_dir / f"{self.claim_id}-{name}.pdf"
 
     # -- seeds and sizes -------------------------------------------------------------------------
     def seed_sequence(self, stream: str) -> np.random.SeedSequence:

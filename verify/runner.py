@@ -5,9 +5,11 @@ spawned from the run seed and its own id, so results do not depend on order or o
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 import traceback
+from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from numeric import stats
@@ -17,7 +19,7 @@ from verify.results import ClaimResult, Finding
 from verify.verdicts import decide
 
 
-def run_one(claim_id: str, seed: int, mode: str) -> tuple[dict, int]:
+def run_one(claim_id: str, seed: int, mode: str, figure_dir: str | None = None) -> tuple[dict, int]:
     """Audit one claim; returns (result as JSON dict, number of stochastic checks)."""
     spec = registry.get(claim_id)
     fn = registry.audit_functions().get(spec.id)
@@ -26,7 +28,7 @@ def run_one(claim_id: str, seed: int, mode: str) -> tuple[dict, int]:
     if fn is None:
         return ClaimResult(**base, verdict="pending", summary="not yet implemented",
                            reason="no audit implemented for this claim yet").to_json(), 0
-    ctx = AuditContext(claim_id=spec.id, seed=seed, mode=mode)
+    ctx = AuditContext(claim_id=spec.id, seed=seed, mode=mode, figure_dir=Path(figure_dir) if figure_dir else None)
     t0 = time.perf_counter()
     try:
         f: Finding = fn(ctx)
@@ -34,7 +36,7 @@ def run_one(claim_id: str, seed: int, mode: str) -> tuple[dict, int]:
         res = ClaimResult(**base, verdict=verdict, summary=f.summary, reason=reason or f.reason, printed=f.printed,
                           derived=f.derived, corrected=f.corrected if verdict == "erratum" else "",
                           difference=f.difference, condition=f.condition, severity=f.severity if verdict == "erratum" else "",
-                          steps=list(f.steps), checks=[c.to_json() for c in f.checks], figures=list(f.figures),
+                          steps=list(f.steps), checks=[c.to_json() for c in f.checks], figures=_relative(f.figures, ctx),
                           series=list(f.series) + list(ctx.series),
                           seed=seed)
     except Exception as exc:  # an engine failure must not take the whole audit down; it is reported
@@ -45,9 +47,17 @@ def run_one(claim_id: str, seed: int, mode: str) -> tuple[dict, int]:
     return res.to_json(), len(ctx.stochastic_checks)
 
 
-def run(claim_ids: list[str], *, seed: int, mode: str = "default", workers: int = 1, progress: bool = True) -> dict:
+def _relative(figures, ctx: AuditContext) -> list[str]:
+    """Figure paths relative to the results folder (the parent of the figure folder), so results can be moved."""
+    base = ctx.figure_dir.parent if ctx.figure_dir else None
+    return [os.path.relpath(p, base) if base else str(p) for p in figures]
+
+
+def run(claim_ids: list[str], *, seed: int, mode: str = "default", workers: int = 1, progress: bool = True,
+        figure_dir: str | Path | None = None) -> dict:
     """Audit ``claim_ids`` and return the results document (DESIGN.md section 7)."""
     t0 = time.perf_counter()
+    fig = str(figure_dir) if figure_dir else None
     results: dict[str, dict] = {}
     n_stochastic = 0
     bar = None
@@ -58,7 +68,7 @@ def run(claim_ids: list[str], *, seed: int, mode: str = "default", workers: int 
                    disable=not sys.stderr.isatty() and progress != "force")
     if workers > 1 and len(claim_ids) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futs = {pool.submit(run_one, cid, seed, mode): cid for cid in claim_ids}
+            futs = {pool.submit(run_one, cid, seed, mode, fig): cid for cid in claim_ids}
             for fut in as_completed(futs):
                 res, k = fut.result()
                 results[futs[fut]] = res
@@ -69,7 +79,7 @@ def run(claim_ids: list[str], *, seed: int, mode: str = "default", workers: int 
         for cid in claim_ids:
             if bar:
                 bar.set_postfix_str(cid)
-            res, k = run_one(cid, seed, mode)
+            res, k = run_one(cid, seed, mode, fig)
             results[cid] = res
             n_stochastic += k
             if bar:
