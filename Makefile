@@ -18,7 +18,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 venv: $(VENV)/.installed
 
 audit: $(VENV)/.installed
-	$(BIN)/verify run --seed $(SEED) --json reports/out/results.json
+	$(BIN)/verify run --seed $(SEED) --workers 2 --json reports/out/results.json
 	$(BIN)/verify report --results reports/out/results.json
 
 test: $(VENV)/.installed

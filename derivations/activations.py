@@ -20,6 +20,8 @@ from typing import Callable
 
 import sympy as sp
 
+from derivations.cache import derivation
+
 
 def _sigmoid(x: sp.Expr) -> sp.Expr:
     return 1 / (1 + sp.exp(-x))
@@ -62,6 +64,7 @@ def symbolic_activation(name: str, x: sp.Expr) -> sp.Expr:
     return fn(x)
 
 
+@derivation
 def taylor_at_zero(name: str, order: int = 4) -> tuple[sp.Expr, ...]:
     """Exact (phi(0), phi'(0), ..., phi^(order)(0)) of the activation ``name``.
 

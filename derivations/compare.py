@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from derivations.cache import derivation
+
 
 @dataclass
 class Comparison:
@@ -37,6 +39,7 @@ def _positive_symbols(expr) -> list[sp.Symbol]:
     return sorted(expr.free_symbols, key=lambda s: s.name)
 
 
+@derivation
 def compare(derived, printed, *, points: int = 4, seed: int = 0, domain: dict | None = None) -> Comparison:
     """Compare ``derived`` with ``printed``; ``domain`` maps symbols to (low, high) rational ranges."""
     sd, spr = _shape(derived), _shape(printed)

@@ -15,10 +15,11 @@ bias of a finite network with L = T/dt layers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from math import factorial
 
 import sympy as sp
+
+from derivations.cache import derivation
 
 from derivations.laws import GaussianLaw
 
@@ -86,7 +87,7 @@ class PairExpansion:
     fourth: tuple[sp.Expr, ...]              # E phi(h_k)^4: coefficients of dt^0..dt^2
 
 
-@lru_cache(maxsize=None)
+@derivation
 def pair_expansion() -> PairExpansion:
     """Expand E[phi(h_k)], Cov(phi(h_k), phi(h_l)), E[phi(h_k)^4] to O(dt^2) (order eps^4)."""
     fk = _phi_series(MK, XK, 4)
@@ -117,6 +118,7 @@ def _sub(expr: sp.Expr, mk, ml, vkk, vkl, vll, phi: dict) -> sp.Expr:
     return expr.xreplace({MK: mk, ML: ml, VKK: vkk, VKL: vkl, VLL: vll, **phi})
 
 
+@derivation
 def one_step_limit(law: GaussianLaw, psis: list[sp.Matrix], phi_at_0: dict | None = None) -> OneStepLimit:
     """Drift, diffusion and next-order terms of x + phi(dW psi(x) + db) for the inputs ``psis``.
 

@@ -26,6 +26,8 @@ from functools import lru_cache
 
 import sympy as sp
 
+from derivations.cache import derivation
+
 from derivations.ito import ResNetParams, resnet_iid_system
 
 # ----------------------------------------------------------------------------------------------------------
@@ -108,7 +110,7 @@ def _model(D: int, N: int):
     return resnet_iid_system(D, N)
 
 
-@lru_cache(maxsize=None)
+@derivation
 def moment_drifts(D: int) -> MomentDrifts:
     """Ito drifts of m^{(1)}, q^{(1)}, lambda^{(1,2)} for the SDE (33) of two inputs at width D, reduced to the
     invariants (P0, Lemma 21 / Prop. 18, L517-525), and D times their quadratic-variation rates (L988-992)."""
@@ -138,7 +140,7 @@ class MomentODE:
         return [self.m, self.m.subs(swap, simultaneous=True), self.q, self.q.subs(swap, simultaneous=True), self.lam]
 
 
-@lru_cache(maxsize=None)
+@derivation
 def moment_ode(widths: tuple[int, ...] = (2, 3)) -> MomentODE:
     """The D -> infinity ODE of Prop. 18 DERIVED from the model: the exact drifts, which must not depend on D
     (checked across ``widths``), with the O(1/D) quadratic variations dropped."""
@@ -168,6 +170,7 @@ def printed_moment_ode() -> MomentODE:
 # ----------------------------------------------------------------------------------------------------------
 # 4a: closed forms for phi''(0) = 0 (P0-36, P0-37)
 # ----------------------------------------------------------------------------------------------------------
+@derivation
 def closed_forms_phi2_zero(ode: MomentODE | None = None) -> dict:
     """``dsolve`` the derived ODE at phi''(0) = 0 with m(0) = m0, q(0) = q0, lambda(0) = lambda0."""
     ode = ode or moment_ode()
@@ -203,6 +206,7 @@ class RiccatiReduction:
     v_rate: sp.Expr  # d/dt (q - m^2) in terms of (m, q)
 
 
+@derivation
 def riccati_reduction(ode: MomentODE | None = None) -> RiccatiReduction:
     """Derive the reduction from the (m, q) equations: u' and S' are computed by the chain rule, dS/du is a
     function of u alone, so integrating it gives the first integral C = a^2 S - w u^2."""
@@ -226,6 +230,7 @@ def riccati_reduction(ode: MomentODE | None = None) -> RiccatiReduction:
     return RiccatiReduction(du=du, dS=dS, conserved=conserved, riccati_rhs=riccati, v_rate=v_rate)
 
 
+@derivation
 def riccati_solution() -> sp.Expr:
     """General solution u(t) of u' = (w u^2 + C)/2 by ``dsolve`` (C > 0), with the integration constant K:
     the returned expression contains the symbol ``K``."""
@@ -258,6 +263,7 @@ def printed_C() -> sp.Expr:
     return -phi1**4 * sigma_w**2 + a**2 * (sigma_b**2 + sigma_w**2 * c1)
 
 
+@derivation
 def substitution_residuals(m_expr: sp.Expr, q_expr: sp.Expr, ode: MomentODE | None = None) -> tuple[sp.Expr, sp.Expr]:
     """(m' - F_m(m, q), q' - F_q(m, q)) for candidate solutions m(T), q(T); both simplify to 0 for a solution."""
     ode = ode or moment_ode()
@@ -267,6 +273,7 @@ def substitution_residuals(m_expr: sp.Expr, q_expr: sp.Expr, ode: MomentODE | No
     return sp.simplify(sp.expand_trig(sp.simplify(r_m))), sp.simplify(sp.expand_trig(sp.simplify(r_q)))
 
 
+@derivation
 def constants_from_initial() -> dict:
     """c1, c2 and C from m(0) = m0, q(0) = q0 by solving (37)-(38) at T = 0 (regime C > 0):
     C = a^2 S0 - w u0^2 (eliminating tan^2 with sec^2 = 1 + tan^2), c1 from the printed C, and
@@ -285,6 +292,7 @@ def constants_from_initial() -> dict:
     return {"C": C0, "c1": c1_expr, "c2": c2_expr, "u0": u0_expr}
 
 
+@derivation
 def explosion_time_formulas() -> dict:
     """Blow-up time T* of u' = (w u^2 + C)/2, u(0) = u0 (derived, by regime; sigma_w = sqrt(w)).
 
@@ -338,7 +346,7 @@ class UnitSDE:
     correlation: sp.Expr
 
 
-@lru_cache(maxsize=None)
+@derivation
 def unit_limit_sde(D: int = 3) -> UnitSDE:
     M = _model(D, 2)
     sys = M.system
@@ -370,7 +378,7 @@ cslope = sp.Symbol("c", positive=True)  # phi(x) = c x
 dt = sp.Symbol("dt", positive=True)
 
 
-@lru_cache(maxsize=None)
+@derivation
 def linear_one_step_moments(D: int = 3) -> dict:
     """E[F(x') | x] for the one-step map x' = x + c (dW x + db) of two inputs (P0 eq. (11), psi = id, phi = c x),
     dW = sigma_w sqrt(dt/D) E, db = sigma_b sqrt(dt) e, E, e standard normal (eqs. (18)-(19)), for
@@ -411,6 +419,7 @@ def linear_one_step_moments(D: int = 3) -> dict:
     return out
 
 
+@derivation
 def affine_recursion_solution(alpha: sp.Expr, beta: sp.Expr, y0: sp.Expr, L: sp.Symbol) -> sp.Expr:
     """y_L for y_{l+1} = alpha y_l + beta, y_0 = y0 (``rsolve``)."""
     yf = sp.Function("y")

@@ -8,9 +8,10 @@ for N inputs x0 (N, D) sharing the same parameters, B independent networks.
   reference; O(B L D^2) normals.  Optional ``callback(l, x, dW, db)`` sees each layer's increments.
 * ``simulate_iid_lowrank``: Assumption 7 only, exact in distribution (DESIGN.md 5.2, recipe R-GRAM): given
   the states X (D x N) of one network, the rows of dW psi(X) are iid N_N(0, sigma_w^2 dt / D * G),
-  G = psi(X)^T psi(X), because dW is independent of X with iid N(0, sigma_w^2 dt / D) entries.  They are
-  drawn through an N x N factor of G (explicit 2 x 2 Cholesky for N = 2; eigen square root otherwise, so a
-  singular G -- identical inputs -- is fine) and the same db_d is added for all N inputs.  O(B L D N^2).
+  G = psi(X)^T psi(X), because dW is independent of X with iid N(0, sigma_w^2 dt / D) entries; with the
+  shared db_d the rows of h are iid N_N(0, dt (sigma_w^2 G / D + sigma_b^2 1 1^T)), drawn through an N x N
+  factor (Gram-Schmidt for N = 2, QR otherwise, so a singular G -- identical inputs -- is fine): N D normals
+  per layer and network.  O(B L D N^2).
 
 Divergence: a network whose state has a non-finite entry or |x| > ``blowup`` after some layer is marked
 ``diverged``; its state is NaN from then on and it is excluded (counted, never averaged) downstream.
@@ -218,10 +219,13 @@ def simulate_iid_lowrank(x0, *, D: int, L: int, T: float = 1.0, sigma_w: float, 
                          blowup: float = DEFAULT_BLOWUP, workers: int | None = None) -> SimResult:
     """Exact-in-law simulation of P0 (11) under Assumption 7 without materialising dW (recipe R-GRAM).
 
-    x0: (N, D) shared by all networks, or (B, N, D) per network.  Per layer and network: G = psi(X)^T psi(X)
-    (N x N), A A^T = G (N = 2: Gram-Schmidt Cholesky; N != 2: A = R^T from the QR of psi(X)),
-    h[n, d] = sqrt(sigma_w^2 dt / D) (A z_d)[n] + sigma_b sqrt(dt) zb_d with z_d, zb iid standard normal; x += phi(h).  ``record(x)`` (optional) maps states (c, N, D) to per-network statistics
-    stored for every layer in ``SimResult.records`` (L + 1, B, ...).
+    Given the states X (D x N) of one network, the pre-activations h = dW psi(X) + db 1^T have i.i.d. rows
+    h_d ~ N_N(0, C), C = dt (sigma_w^2 G / D + sigma_b^2 1 1^T), G = psi(X)^T psi(X), because dW and db are
+    independent of X.  With the augmented vectors pt_n = (sigma_w sqrt(dt/D) psi(x_n), sigma_b sqrt(dt)) in
+    R^(D+1), C = Pt Pt^T, so a factor A (A A^T = C) comes from Gram-Schmidt (N = 2, exact zero for identical
+    inputs, no cancellation) or the QR of Pt^T (other N); h_d = A z_d with z_d ~ N(0, I_N): N D standard
+    normals per layer and network (the floor).  x0: (N, D) shared, or (B, N, D) per network.  ``record(x)``
+    (optional) maps states (c, N, D) to per-network statistics stored in ``SimResult.records`` (L + 1, B, ...).
     """
     x0 = _check_common(x0, L, T, B, chunk)
     if x0.shape[-1] != D:
@@ -231,12 +235,12 @@ def simulate_iid_lowrank(x0, *, D: int, L: int, T: float = 1.0, sigma_w: float, 
             raise ValueError(f"{nm} must be finite and >= 0, got {v}")
     N = x0.shape[-2]
     dt = T / L if L else T
-    if chunk is None:  # ~320 KB of normals per chunk and layer (cache-sized; measured best at D = 100, 500)
-        chunk = max(1, min(B, max(16, min(512, 40_000 // ((N + 1) * D)))))
+    if chunk is None:  # ~320 KB of normals per chunk and layer (cache-sized)
+        chunk = max(1, min(B, max(16, min(512, 40_000 // (N * D)))))
     phi_f, psi_f = as_function(phi), as_function(psi)
     identity_psi = getattr(psi, "name", psi) == "identity"
-    sw = sigma_w * np.sqrt(dt / D)
-    sb = sigma_b * np.sqrt(dt)
+    sw2 = sigma_w**2 * dt / D
+    sb2 = sigma_b**2 * dt
     out = np.empty((B, N, D))
     div = np.zeros(B, dtype=bool)
     records = _alloc_records(record, _initial(x0, 0, 1), L, B)
@@ -245,40 +249,34 @@ def simulate_iid_lowrank(x0, *, D: int, L: int, T: float = 1.0, sigma_w: float, 
         c = hi - lo
         x = _initial(x0, lo, hi)
         bad = np.zeros(c, dtype=bool)
-        z = np.empty((c, N + 1, D))
-        h = np.empty((c, N, D))
+        z = np.empty((c, N, D))
         for l in range(L):
             _store(records, l, lo, hi, record, x, bad)
             with np.errstate(all="ignore"):
                 p = x if identity_psi else psi_f(x)
                 r.standard_normal(out=z)
-                zb = z[:, N, :]
-                zb *= sb
-                if N == 2:
-                    # Gram-Schmidt form of the 2 x 2 Cholesky of G: l11 = |p0|, l21 = <p0,p1>/|p0|,
-                    # l22 = |p1 - (<p0,p1>/|p0|^2) p0|  (exactly 0 for identical inputs; no cancellation)
+                if N == 1:
                     a = np.einsum("cd,cd->c", p[:, 0], p[:, 0])
-                    cc = np.einsum("cd,cd->c", p[:, 0], p[:, 1])
-                    l11 = np.sqrt(a)
-                    pos = l11 > 0
+                    z[:, 0] *= np.sqrt(sw2 * a + sb2)[:, None]
+                elif N == 2:
+                    # Gram-Schmidt on the augmented vectors: l11 = |pt0|, t = <pt0,pt1>/|pt0|^2,
+                    # l21 = t l11, l22 = |pt1 - t pt0| (exactly 0 for identical inputs)
+                    a = sw2 * np.einsum("cd,cd->c", p[:, 0], p[:, 0]) + sb2
+                    cc = sw2 * np.einsum("cd,cd->c", p[:, 0], p[:, 1]) + sb2
+                    pos = a > 0
                     t = np.where(pos, cc / np.where(pos, a, 1.0), 0.0)
                     res = p[:, 1] - t[:, None] * p[:, 0]
-                    l22 = np.sqrt(np.einsum("cd,cd->c", res, res))
+                    l22 = np.sqrt(sw2 * np.einsum("cd,cd->c", res, res) + sb2 * (1.0 - t) ** 2)
+                    l11 = np.sqrt(a)
                     l21 = t * l11
-                    l11 *= sw
-                    l21 *= sw
-                    l22 *= sw
-                    np.multiply(z[:, 0], l11[:, None], out=h[:, 0])
-                    h[:, 0] += zb
-                    np.multiply(z[:, 0], l21[:, None], out=h[:, 1])
                     z[:, 1] *= l22[:, None]
-                    h[:, 1] += z[:, 1]
-                    h[:, 1] += zb
+                    z[:, 1] += l21[:, None] * z[:, 0]
+                    z[:, 0] *= l11[:, None]
                 else:
-                    A = _qr_factor(p) * sw
-                    np.einsum("cnm,cmd->cnd", A, z[:, :N], out=h)
-                    h += zb[:, None, :]
-                x += phi_f(h)
+                    pt = np.concatenate([np.sqrt(sw2) * p, np.full((c, N, 1), np.sqrt(sb2))], axis=2)
+                    A = _qr_factor(pt)
+                    z[:] = np.einsum("cnm,cmd->cnd", A, z)
+                x += phi_f(z)
                 bad |= _diverged_now(x, blowup)
             if bad.any():
                 x[bad] = np.nan

@@ -34,6 +34,7 @@ examples:
   verify show P0-33
   verify report --results reports/out/results.json
   verify simulate --width 100 --depth 100 --activation tanh --inputs 0 1 --draws 2000
+  verify bench --quick
 """
 
 
@@ -124,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--results", type=Path, default=DEFAULT_OUT / "results.json")
     s.add_argument("--out", type=Path, default=None, help="output folder (default: the results' folder)")
     s.add_argument("--no-pdf", action="store_true", help="write audit.tex only")
+
+    s = sub.add_parser("bench", help="time the engines against reference implementations in the same process",
+                       description="Run benchmarks (default: all): forward-mc, ntk-mc, kernel-deep, derive, audit. Each "
+                       "times the toolkit's engine and a reference computation of the same thing, and reports the "
+                       "speed-up, the ratio to the physical floor where one exists, and whether the results agree.")
+    s.add_argument("names", nargs="*", metavar="NAME")
+    s.add_argument("--quick", action="store_true", help="small sizes (about a minute in all)")
+    s.add_argument("--json", dest="json_path", type=Path, help="write the rows as a JSON list")
 
     s = sub.add_parser("simulate", help="Monte Carlo of a finite ResNet (P0 eq. (11), Assumption 7) against "
                        "the doubly infinite limit (P0 eq. (40))")
@@ -286,7 +295,23 @@ def cmd_simulate(a) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "show": cmd_show, "report": cmd_report, "simulate": cmd_simulate}
+def cmd_bench(a) -> int:
+    from verify import bench
+    from verify.io import atomic_write_json
+
+    unknown = [n for n in a.names if n not in bench.BENCHMARKS]
+    if unknown:
+        raise UserError(f"unknown benchmark {unknown[0]!r} (known: {', '.join(bench.BENCHMARKS)})")
+    _check_output_path(a.json_path)
+    names = a.names or list(bench.BENCHMARKS)
+    rows = bench.run_benchmarks(names, a.quick, progress=lambda n: print(f"running {n} ...", file=sys.stderr))
+    print(bench.table(rows))
+    if a.json_path:
+        atomic_write_json(a.json_path, rows)
+    return 0
+
+
+COMMANDS = {"bench": cmd_bench, "list": cmd_list, "run": cmd_run, "show": cmd_show, "report": cmd_report, "simulate": cmd_simulate}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,223 @@
+"""``verify bench``: timings of the toolkit's engines against a reference computation in the same process.
+
+Each benchmark returns ``name, params, seconds, reference_seconds, ratio, floor_seconds, floor_ratio,
+throughput, target, met, agree, note``: ``ratio`` = reference time / engine time per common unit of work (the
+speed-up), ``floor_ratio`` = engine time / floor time (1 is the physical floor, e.g. drawing the random numbers
+the computation needs), ``agree`` = engine and reference agree in result (calibrated tolerance or exact).
+Timings are measured, never asserted in tests.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from numeric import stats
+
+BENCHMARKS = ("forward-mc", "ntk-mc", "kernel-deep", "derive", "audit")
+
+
+def _timed(fn, *a, **k):
+    t0 = time.perf_counter()
+    out = fn(*a, **k)
+    return out, time.perf_counter() - t0
+
+
+def _normals_floor(n_total: int, workers: int, block: int = 1 << 16) -> float:
+    """Seconds to draw n_total standard normals with ``workers`` threads (the forward sampler's floor)."""
+    rngs = np.random.default_rng(0).spawn(workers)
+
+    def draw(r, n):
+        buf = np.empty(block)
+        for _ in range(n // block):
+            r.standard_normal(out=buf)
+        r.standard_normal(n % block)
+
+    per = n_total // workers
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(workers) as ex:
+        list(ex.map(draw, rngs, [per] * workers))
+    return time.perf_counter() - t0
+
+
+def bench_forward_mc(quick: bool) -> dict:
+    """P0 eq. (8), Assumption 7, tanh, psi = id, two inputs z = (0, 1) copied to all units (Figure 2's setting)."""
+    from numeric.activations import get_activation
+    from numeric.laws import GaussianLaw
+    from numeric.resnet import simulate_dense, simulate_iid_lowrank
+
+    D = L = 100 if quick else 500
+    B = 1000 if quick else 10_000
+    B_ref = 8 if quick else 6
+    workers = os.cpu_count() or 1
+    tanh, ident = get_activation("tanh"), get_activation("identity")
+    x0 = np.array([[0.0] * D, [1.0] * D])
+    res, t = _timed(simulate_iid_lowrank, x0, D=D, L=L, sigma_w=1.0, sigma_b=1.0, phi=tanh, psi=ident, B=B,
+                    rng=np.random.default_rng(1), workers=workers)
+    ref, t_ref = _timed(simulate_dense, x0, GaussianLaw.iid(D, 1.0, 1.0), L=L, phi=tanh, psi=ident, B=B_ref,
+                        rng=np.random.default_rng(2), workers=workers)
+    floor = _normals_floor(2 * D * L * B, workers)
+    # agreement: mean of q_T = |x_T|^2 / D of input 2 (self-averaging, so a few dense networks suffice)
+    qe = np.sum(res.x[:, 1] ** 2, axis=1) / D
+    qr = np.sum(ref.x[:, 1] ** 2, axis=1) / D
+    e, r = stats.mean_estimate(qe), stats.mean_estimate(qr)
+    agree, tol = stats.passes(e.value - r.value, float(np.hypot(e.se, r.se)), 0.0)
+    unit, unit_ref = t / (B * L), t_ref / (B_ref * L)
+    return dict(name="forward-mc", params=dict(D=D, L=L, B=B, N=2, workers=workers, reference="dense", B_reference=B_ref),
+                seconds=t, reference_seconds=t_ref, ratio=unit_ref / unit, floor_seconds=floor, floor_ratio=t / floor,
+                throughput=f"{B / t:.0f} networks/s", target="< 60 s and floor ratio <= 2 at D = L = 500, B = 10^4",
+                met=None if quick else bool(t < 60 and t / floor <= 2), agree=bool(agree),
+                note=f"ratio per (draw x layer); E q_T engine {e.value:.4f} +- {e.se:.4f} vs dense {r.value:.4f} +- {r.se:.4f}; "
+                     f"floor = {2 * D * L * B:.2e} standard normals on {workers} threads")
+
+
+def bench_ntk_mc(quick: bool) -> dict:
+    """Exact low-rank NTK sampler vs dense backprop (P0 Sec. 5.4), two inputs."""
+    try:
+        from numeric.ntk import ntk_samples
+    except ImportError:
+        return dict(name="ntk-mc", params={}, seconds=None, reference_seconds=None, ratio=None, floor_seconds=None,
+                    floor_ratio=None, throughput=None, target=">= 1000 networks/min and >= 50x dense at D = L = 400",
+                    met=None, agree=None, note="unavailable: numeric.ntk (the exact low-rank NTK sampler) is not built yet")
+    from numeric.activations import get_activation
+
+    D = L = 100 if quick else 400
+    B = 50 if quick else 200
+    B_ref = 4 if quick else 4
+    tanh = get_activation("tanh")
+    x0 = np.array([[1.0] * D, [2.0] * D])
+    kw = dict(D=D, L=L, T=1.0, sigma_w=1.0, sigma_b=1.0, phi=tanh)
+    eng, t = _timed(ntk_samples, x0, B=B, rng=np.random.default_rng(3), method="lowrank", **kw)
+    ref, t_ref = _timed(ntk_samples, x0, B=B_ref, rng=np.random.default_rng(4), method="dense", **kw)
+    ke, kr = eng["K_b"][:, 0, 1], ref["K_b"][:, 0, 1]
+    e, r = stats.mean_estimate(ke), stats.mean_estimate(kr)
+    agree, _ = stats.passes(e.value - r.value, float(np.hypot(e.se, r.se)), 0.0)
+    per_min = 60 * B / t
+    ratio = (t_ref / B_ref) / (t / B)
+    return dict(name="ntk-mc", params=dict(D=D, L=L, B=B, N=2, B_reference=B_ref), seconds=t, reference_seconds=t_ref,
+                ratio=ratio, floor_seconds=None, floor_ratio=None, throughput=f"{per_min:.0f} networks/min",
+                target=">= 1000 networks/min and >= 50x dense at D = L = 400",
+                met=None if quick else bool(per_min >= 1000 and ratio >= 50), agree=bool(agree),
+                note=f"ratio per network; K_b^(1,2) engine {e.value:.4f} +- {e.se:.4f} vs dense {r.value:.4f} +- {r.se:.4f}")
+
+
+def bench_kernel_deep(quick: bool) -> dict:
+    """ReLU EOC NTK recursion to L = 10^6 (closed form) and a tanh NTK recursion by bivariate quadrature."""
+    from numeric.activations import get_activation
+    from numeric.kernels import quadrature_ntk, relu_eoc_ntk, relu_eoc_ntk_reference
+
+    L = 10**5 if quick else 10**6
+    (c, th), t = _timed(relu_eoc_ntk, 0.5, L)
+    L_ref = 2000
+    (cr, thr, _), t_ref = _timed(relu_eoc_ntk_reference, 0.5, L_ref)
+    (c2, th2), _ = _timed(relu_eoc_ntk, 0.5, L_ref)
+    agree = abs(th2 - thr) <= 1e-10 * abs(thr)
+    tanh = get_activation("tanh")
+    Lq = 10**3 if quick else 10**4
+    (S, Th), tq = _timed(quadrature_ntk, tanh.f, tanh.df, np.array([[1.0, 0.5], [0.5, 1.0]]), Lq, 1.3, 0.3)
+    tq_1e6 = tq * (10**6 / Lq)
+    return dict(name="kernel-deep", params=dict(L=L, L_reference=L_ref, tanh_L=Lq, tanh_nodes=40 * 40),
+                seconds=t, reference_seconds=t_ref, ratio=(t_ref / L_ref) / (t / L), floor_seconds=None, floor_ratio=None,
+                throughput=f"{L / t:.2e} layers/s (ReLU); tanh {Lq / tq:.2e} layers/s",
+                target="ReLU to 10^6 < 1 s; tanh by quadrature < 10 s",
+                met=None if quick else bool(t < 1 and tq_1e6 < 10), agree=bool(agree),
+                note=f"reference = mpmath (40 digits) at L = {L_ref}, rel. diff {abs(th2 - thr) / abs(thr):.1e}; "
+                     f"tanh quadrature measured to L = {Lq} in {tq:.2f} s, i.e. {tq_1e6:.0f} s extrapolated to 10^6")
+
+
+def _subprocess_json(code: str, env: dict, timeout: float) -> dict:
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+_AUDIT_SNIPPET = """
+import json, time
+from verify import registry, runner
+from derivations import cache
+ids = [c.id for c in registry.implemented()][:{limit}]
+t0 = time.perf_counter()
+doc = runner.run(ids, seed=20261123, mode={mode!r}, workers={workers}, progress=False)
+print(json.dumps(dict(seconds=time.perf_counter() - t0, derive_seconds=cache.STATS["seconds"],
+                      hits=cache.STATS["hits"], misses=cache.STATS["misses"], counts=doc["counts"],
+                      claims=[{{k: v for k, v in c.items() if k != "seconds"}} for c in doc["claims"]])))
+"""
+
+
+def bench_derive(quick: bool) -> dict:
+    """Symbolic derivations of every implemented claim: cold cache vs warm cache (fresh processes)."""
+    with tempfile.TemporaryDirectory() as d:
+        env = dict(os.environ, VERIFY_CACHE=d)
+        code = _AUDIT_SNIPPET.format(mode="quick", workers=1, limit=8 if quick else None)
+        cold = _subprocess_json(code, env, 1800)
+        warm = _subprocess_json(code, env, 1800)
+    agree = json.dumps(cold["claims"], sort_keys=True) == json.dumps(warm["claims"], sort_keys=True)
+    return dict(name="derive", params=dict(claims=len(cold["claims"]), mode="quick audit"),
+                seconds=warm["derive_seconds"], reference_seconds=cold["derive_seconds"],
+                ratio=cold["derive_seconds"] / max(warm["derive_seconds"], 1e-9), floor_seconds=None, floor_ratio=None,
+                throughput=f"{cold['misses']} derivations cold, {warm['hits']} cache hits warm",
+                target="cold < 60 s, warm < 3 s",
+                met=None if quick else bool(cold["derive_seconds"] < 60 and warm["derive_seconds"] < 3),
+                agree=agree, note=f"time inside registered derivations (derivations.cache); whole quick audit "
+                                  f"{cold['seconds']:.1f} s cold, {warm['seconds']:.1f} s warm; seconds = warm, "
+                                  f"reference = cold")
+
+
+def bench_audit(quick: bool) -> dict:
+    """The default audit end to end (all implemented claims): 2 worker processes vs 1."""
+    mode = "quick" if quick else "default"
+    env = dict(os.environ)
+    workers = max(2, min(2, os.cpu_count() or 1))
+    limit = 8 if quick else None
+    eng = _subprocess_json(_AUDIT_SNIPPET.format(mode=mode, workers=workers, limit=limit), env, 3600)
+    ref = _subprocess_json(_AUDIT_SNIPPET.format(mode=mode, workers=1, limit=limit), env, 3600)
+    agree = json.dumps(eng["claims"], sort_keys=True) == json.dumps(ref["claims"], sort_keys=True)
+    return dict(name="audit", params=dict(mode=mode, claims=len(eng["claims"]), workers=workers), seconds=eng["seconds"],
+                reference_seconds=ref["seconds"], ratio=ref["seconds"] / eng["seconds"], floor_seconds=None,
+                floor_ratio=None, throughput=f"{len(eng['claims']) / eng['seconds']:.2f} claims/s",
+                target="default audit < 5 min (all five papers later: < 10 min)",
+                met=None if quick else bool(eng["seconds"] < 300), agree=agree,
+                note=f"reference = 1 worker; results identical across worker counts: {agree}; verdicts {eng['counts']}")
+
+
+RUNNERS = {"forward-mc": bench_forward_mc, "ntk-mc": bench_ntk_mc, "kernel-deep": bench_kernel_deep,
+           "derive": bench_derive, "audit": bench_audit}
+
+
+def run_benchmarks(names: list[str], quick: bool, progress=None) -> list[dict]:
+    out = []
+    for n in names:
+        if progress:
+            progress(n)
+        try:
+            out.append(RUNNERS[n](quick))
+        except Exception as exc:  # a broken benchmark is reported, not fatal to the others
+            out.append(dict(name=n, params={}, seconds=None, reference_seconds=None, ratio=None, floor_seconds=None,
+                            floor_ratio=None, throughput=None, target="", met=False, agree=None,
+                            note=f"failed: {type(exc).__name__}: {exc}"))
+    return out
+
+
+def table(rows: list[dict]) -> str:
+    def f(x, spec=".2f"):
+        return "--" if x is None else format(x, spec)
+
+    lines = [f"{'benchmark':<12} {'engine s':>9} {'ref s':>9} {'speed-up':>9} {'floor s':>8} {'/floor':>7} "
+             f"{'agree':>6} {'target met':>10}  throughput / size"]
+    for r in rows:
+        met = "--" if r["met"] is None else ("yes" if r["met"] else "NO")
+        agree = "--" if r["agree"] is None else ("yes" if r["agree"] else "NO")
+        size = ", ".join(f"{k}={v}" for k, v in r["params"].items())
+        lines.append(f"{r['name']:<12} {f(r['seconds']):>9} {f(r['reference_seconds']):>9} {f(r['ratio'], '.1f'):>9} "
+                     f"{f(r['floor_seconds']):>8} {f(r['floor_ratio']):>7} {agree:>6} {met:>10}  "
+                     f"{r['throughput'] or ''} [{size}]")
+        if r.get("note"):
+            lines.append(f"{'':<12} {r['note']}")
+    return "\n".join(lines)
