@@ -80,6 +80,15 @@ def _values_general(D, inst, psis_sym, psis_num, act):
     return vals
 
 
+def _thm2_instance(ctx, D: int = 3):
+    """The numeric set-up shared by P0-3/4/5: a random general law (D = 3), a random state x, swish phi
+    (phi'(0) = phi''(0) = 1/2, so both coefficients are visible), tanh psi; with the derived limit evaluated there."""
+    inst, x, _ = _numeric_general(ctx.seed_sequence("instance").generate_state(1)[0], D)
+    _, (psi_sym,), lim = _general(D)
+    vals = _values_general(D, inst, [psi_sym], [np.tanh(x)], "swish")
+    return x, lim, vals, _num_law(inst), get_activation("swish"), get_activation("tanh")
+
+
 def _convergence_checks(ctx, name, stat, moment_fn, limit, next_term, target="both"):
     """Two deterministic rate checks from exact quadrature moments m(dt):
     |m(dt)/dt - limit| = O(dt) (slope 1) and |m(dt)/dt - limit - dt next| = O(dt^2) (slope 2).
@@ -107,13 +116,8 @@ def audit_p0_3(ctx) -> Finding:
     law, (psi,), lim = _general(2)
     printed = _printed_drift_thm2(law, psi)
     cmp = compare(lim.drift, printed)
-    # numeric: D = 3, general law, swish phi (phi'(0) = phi''(0) = 1/2), tanh psi
-    D = 3
-    inst, x, _ = _numeric_general(ctx.seed_sequence("instance").generate_state(1)[0], D)
-    law3, (psi3,), lim3 = _general(D)
-    vals = _values_general(D, inst, [psi3], [np.tanh(x)], "swish")
+    x, lim3, vals, nl, phi, psi_f = _thm2_instance(ctx)
     mu, mu1 = evaluate(lim3.drift, vals).ravel(), evaluate(lim3.drift_next, vals).ravel()
-    nl, phi, psi_f = _num_law(inst), get_activation("swish"), get_activation("tanh")
     checks, *_ = _convergence_checks(ctx, "drift", "E[Dx]", lambda dt: quadrature.one_step_moments(x, nl, phi, psi_f, dt)["mean"],
                                      mu, mu1)
     checks.insert(0, ctx.symbolic_check("symbolic drift (D=2, general law)", cmp.equal, cmp.statistic()))
@@ -156,12 +160,8 @@ def audit_p0_4(ctx) -> Finding:
     law, (psi,), lim = _general(2)
     printed = _printed_diffusion_thm2(law, psi)
     cmp = compare(lim.diffusion, printed)
-    D = 3
-    inst, x, _ = _numeric_general(ctx.seed_sequence("instance").generate_state(1)[0], D)
-    _, (psi3,), lim3 = _general(D)
-    vals = _values_general(D, inst, [psi3], [np.tanh(x)], "swish")
+    x, lim3, vals, nl, phi, psi_f = _thm2_instance(ctx)
     S, S1 = evaluate(lim3.diffusion, vals), evaluate(lim3.diffusion_next, vals)
-    nl, phi, psi_f = _num_law(inst), get_activation("swish"), get_activation("tanh")
     checks, *_ = _convergence_checks(ctx, "diffusion", "Cov(Dx)", lambda dt: quadrature.one_step_moments(x, nl, phi, psi_f, dt)["cov"],
                                      S, S1)
     checks.insert(0, ctx.symbolic_check("symbolic diffusion (D=2, general law)", cmp.equal, cmp.statistic()))
@@ -181,12 +181,8 @@ def audit_p0_5(ctx) -> Finding:
     law, (psi,), lim = _general(2)
     derived_limit = sp.Matrix([sp.limit(r * diffusion.DT, diffusion.DT, 0) for r in lim.fourth])
     cmp = compare(derived_limit, sp.zeros(2, 1))
-    D = 3
-    inst, x, _ = _numeric_general(ctx.seed_sequence("instance").generate_state(1)[0], D)
-    _, (psi3,), lim3 = _general(D)
-    vals = _values_general(D, inst, [psi3], [np.tanh(x)], "swish")
+    x, lim3, vals, nl, phi, psi_f = _thm2_instance(ctx)
     R = evaluate(lim3.fourth, vals).ravel()
-    nl, phi, psi_f = _num_law(inst), get_activation("swish"), get_activation("tanh")
     ratio = np.array([quadrature.one_step_moments(x, nl, phi, psi_f, dt)["m4"] / dt for dt in DTS])
     c_rate = ctx.rate_check("E[Dx^4]/dt -> 0 linearly", "slope of max_d E[Dx_d^4]/dt vs dt (GH)", DTS, ratio.max(axis=1),
                             1.0, target="both", slack=0.15)
