@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sympy as sp
 
-CODE_VERSION = "2"
+CODE_VERSION = "3"
 
 
 def cache_dir() -> Path:
@@ -52,12 +52,12 @@ def _compile_cached(args: tuple, expr) -> callable:
 
 
 def _numpy_source(args, expr) -> str:
-    from sympy.printing.numpy import NumPyPrinter
+    from sympy.printing.numpy import SciPyPrinter
 
-    printer = NumPyPrinter({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
+    printer = SciPyPrinter({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
     names = [printer.doprint(a) for a in args]
     body = printer.doprint(expr)
-    return "import functools\nimport numpy\n\ndef _kernel(%s):\n    return %s\n" % (", ".join(names), body)
+    return "import functools\nimport math\nimport numpy\nimport scipy.special\n\ndef _kernel(%s):\n    return %s\n" % (", ".join(names), body)
 
 
 def compile_expr(args, expr):
