@@ -33,11 +33,11 @@ number of threads.  Divergence: a network with a non-finite NTK entry is flagged
 """
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from numeric import default_threads
 from numeric.activations import get_activation
 
 METHODS = ("lowrank", "dense")
@@ -107,7 +107,7 @@ def _orthonormal_basis(p: np.ndarray):
 
 def _chunking(B: int, per_network_bytes: float, chunk, workers, max_bytes: float):
     if chunk is None:
-        nw = workers or os.cpu_count() or 1
+        nw = workers or default_threads()
         chunk = int(max(1, min(B, max_bytes // max(per_network_bytes, 1.0), -(-B // nw))))
     if int(chunk) != chunk or chunk < 1:
         raise ValueError(f"chunk must be a positive integer, got {chunk}")
@@ -119,7 +119,7 @@ def _run(B: int, chunk: int, rng: np.random.Generator, work, workers):
     children = rng.spawn(len(bounds))
     jobs = list(zip(bounds, children))
     if workers is None:
-        workers = min(os.cpu_count() or 1, len(jobs))
+        workers = min(default_threads(), len(jobs))
     if workers <= 1 or len(jobs) == 1:
         for (lo, hi), r in jobs:
             work(lo, hi, r)

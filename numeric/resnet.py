@@ -21,12 +21,12 @@ depends only on (rng state, B, chunk) -- not on the number of worker threads.
 """
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
+from numeric import default_threads
 from numeric.activations import as_function
 from numeric.laws import GaussianLaw
 
@@ -101,7 +101,7 @@ def _run_chunks(B, chunk, rng, work, workers):
     children = rng.spawn(len(bounds))
     jobs = list(zip(bounds, children))
     if workers is None:
-        workers = min(os.cpu_count() or 1, len(jobs))
+        workers = min(default_threads(), len(jobs))
     if workers <= 1 or len(jobs) == 1:
         for (lo, hi), r in jobs:
             work(lo, hi, r)
@@ -150,7 +150,7 @@ def simulate_dense(x0, law: GaussianLaw, *, L: int, T: float = 1.0, phi, psi, B:
             chunk = B
         else:  # dW of a chunk below ~64 MB, and at least one chunk per worker thread
             cap = max(1, int(8e6 // (D * D)))
-            n_chunks = max(-(-B // cap), min(B, workers or os.cpu_count() or 1))
+            n_chunks = max(-(-B // cap), min(B, workers or default_threads()))
             chunk = -(-B // n_chunks)
     phi_f, psi_f = as_function(phi), as_function(psi)
     out = np.empty((B, N, D))

@@ -35,6 +35,7 @@ examples:
   verify report --results reports/out/results.json
   verify simulate --width 100 --depth 100 --activation tanh --inputs 0 1 --draws 2000
   verify bench --quick
+  verify kernel --arch resnet --activation relu --depth 50 --sigma-w 1 --sigma-b 0 --kind ntk --input-cos 0.5
 """
 
 
@@ -133,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("names", nargs="*", metavar="NAME")
     s.add_argument("--quick", action="store_true", help="small sizes (about a minute in all)")
     s.add_argument("--json", dest="json_path", type=Path, help="write the rows as a JSON list")
+
+    from verify import kernel_cmd
+
+    kernel_cmd.add_parser(sub)
 
     s = sub.add_parser("simulate", help="Monte Carlo of a finite ResNet (P0 eq. (11), Assumption 7) against "
                        "the doubly infinite limit (P0 eq. (40))")
@@ -311,7 +316,13 @@ def cmd_bench(a) -> int:
     return 0
 
 
-COMMANDS = {"bench": cmd_bench, "list": cmd_list, "run": cmd_run, "show": cmd_show, "report": cmd_report, "simulate": cmd_simulate}
+def cmd_kernel(a) -> int:
+    from verify import kernel_cmd
+
+    return kernel_cmd.cmd_kernel(a)
+
+
+COMMANDS = {"bench": cmd_bench, "kernel": cmd_kernel, "list": cmd_list, "run": cmd_run, "show": cmd_show, "report": cmd_report, "simulate": cmd_simulate}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -97,7 +97,7 @@ def _compare(derived, printed, *, seed: int = 0) -> PolyComparison:
     i, j = nz
     e = raw[i, j]
     rnd = random.Random(seed)
-    val = e.xreplace({x: sp.Rational(rnd.randint(1, 997), 500) for x in e.free_symbols})
+    val = e.xreplace({x: sp.Rational(rnd.randint(1, 997), 500) for x in sorted(e.free_symbols, key=lambda s: s.name)})
     n_terms = len(sp.Add.make_args(sp.expand(e))) if len(e.free_symbols) <= 12 else None
     shown = sp.factor(e) if n_terms is not None and n_terms <= 40 else None
     return PolyComparison(False, f"derived - printed is a non-zero polynomial (first in entry order of {n_all}); "

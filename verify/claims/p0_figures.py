@@ -21,7 +21,6 @@ E q^tanh = E[q^tanh - q^id] + exact, with a far smaller SE than E q^tanh alone.
 """
 from __future__ import annotations
 
-import time
 from functools import lru_cache
 
 import numpy as np
@@ -266,7 +265,6 @@ def _depth_bias_validation(ctx, checks: list, steps: list) -> list[dict]:
 @audits("P0-73")
 def audit_p0_73(ctx) -> Finding:
     """P0, Sec. 6.1, L713-724, Figure 2: ResNet (8), Euler (6) of SDE (33) and density (40) agree at D = L = 500."""
-    t0 = time.perf_counter()
     z = (0.0, 1.0)
     n = ctx.size(20, 100, 500)
     B = ctx.size(400, 4000, 10000)
@@ -362,7 +360,6 @@ def audit_p0_73(ctx) -> Finding:
                                title=f"F_tanh, z = (0, 1), D = L = {n}, {B} draws"))
         p2_ = ctx.figure_path("depth-bias")
         figures.append(depth_bias_figure([s for s in series if "measured" in s], p2_))
-    steps.append(f"run time {time.perf_counter() - t0:.1f} s")
     for s in series:  # keep the JSON lean: the report's series need name/x/y
         s.pop("measured", None)
     return Finding(
@@ -462,7 +459,6 @@ def _resnet_grid(ctx, act: str, zs, n: int, B: int, stream: str):
 def audit_p0_75(ctx) -> Finding:
     """P0, Sec. 6.2, L737-757, L1009: near-linear draws at D = L = 500 (Fig. 4), correlations far from 1 for
     F_tanh/F_swish and close to 1 for E_tanh/E_ReLU (Fig. 5), no divergent swish draws, Fig. 9."""
-    t0 = time.perf_counter()
     n = ctx.size(20, 50, 500)
     B = ctx.size(200, 1000, 10000)
     Nz = ctx.size(9, 21, 41)  # the low-rank simulators need Nz <= width (n // 2)
@@ -585,7 +581,6 @@ def audit_p0_75(ctx) -> Finding:
             r9 = simulate_dense(x0, GaussianLaw.iid(n9, SW, SB), L=n9, T=T, phi=act, psi="identity", B=3, rng=rng9)
             surf[f"F_{act}"] = r9.x[:, :, 0].reshape(3, G, G)
         figures.append(figure9(g, surf, ctx.figure_path("figure9")))
-    steps.append(f"run time {time.perf_counter() - t0:.1f} s")
     return Finding(
         summary=(f"Figures 4/5 reproduced at D=L={n}: F_tanh draws are near-linear (nonlinear fraction -> 0, the limit "
                  "is exactly linear), F_tanh/F_swish correlations match the limit and are far from 1 (rho(-2,2) = -0.6 "
