@@ -22,7 +22,8 @@ from scipy.optimize import brentq
 
 from numeric.activations import as_function
 from numeric.quadrature import gauss_expect_1d, gauss_expect_2d
-from numeric.resnet import _qr_factor, _run_chunks
+from numeric.parallel import run_chunks
+from numeric.resnet import _qr_factor
 
 
 def _relu(x):
@@ -111,5 +112,5 @@ def simulate_feedforward(z, *, name: str, sw2: float, sb2: float, D: int, L: int
             h = np.einsum("cnm,cmd->cnd", A, zz[:, :N]) + sb * zz[:, N][:, None, :]
         out[lo:hi] = h[:, :, 0]
 
-    _run_chunks(B, chunk, rng, work, workers)
+    run_chunks(B, chunk, rng, work, workers)
     return out

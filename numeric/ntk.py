@@ -33,11 +33,11 @@ number of threads.  Divergence: a network with a non-finite NTK entry is flagged
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from numeric import default_threads
+from numeric.parallel import run_chunks
 from numeric.activations import get_activation
 
 METHODS = ("lowrank", "dense")
@@ -112,21 +112,6 @@ def _chunking(B: int, per_network_bytes: float, chunk, workers, max_bytes: float
     if int(chunk) != chunk or chunk < 1:
         raise ValueError(f"chunk must be a positive integer, got {chunk}")
     return int(chunk)
-
-
-def _run(B: int, chunk: int, rng: np.random.Generator, work, workers):
-    bounds = [(lo, min(lo + chunk, B)) for lo in range(0, B, chunk)]
-    children = rng.spawn(len(bounds))
-    jobs = list(zip(bounds, children))
-    if workers is None:
-        workers = min(default_threads(), len(jobs))
-    if workers <= 1 or len(jobs) == 1:
-        for (lo, hi), r in jobs:
-            work(lo, hi, r)
-        return
-    with ThreadPoolExecutor(max_workers=workers) as ex:
-        for f in [ex.submit(work, lo, hi, r) for (lo, hi), r in jobs]:
-            f.result()
 
 
 # ------------------------------------------------------------------------------------------------ samplers
@@ -307,7 +292,7 @@ def ntk_samples(x0, *, D: int, L: int, T: float = 1.0, sigma_w: float, sigma_b: 
         for key, val in zip(("K_W", "K_b", "x_T", "delta_0"), res):
             out[key][lo:hi] = val
 
-    _run(B, chunk, rng, work, workers)
+    run_chunks(B, chunk, rng, work, workers)
     bad = ~(np.isfinite(out["K_W"]).all(axis=(1, 2)) & np.isfinite(out["K_b"]).all(axis=(1, 2)))
     for key in ("K_W", "K_b"):
         out[key][bad] = np.nan

@@ -21,12 +21,12 @@ depends only on (rng state, B, chunk) -- not on the number of worker threads.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from numeric import default_threads
+from numeric.parallel import run_chunks
 from numeric.activations import as_function
 from numeric.laws import GaussianLaw
 
@@ -96,21 +96,6 @@ def _diverged_now(x, blowup):
         return ~(np.abs(x).max(axis=tuple(range(1, x.ndim))) <= blowup)
 
 
-def _run_chunks(B, chunk, rng, work, workers):
-    bounds = [(lo, min(lo + chunk, B)) for lo in range(0, B, chunk)]
-    children = rng.spawn(len(bounds))
-    jobs = list(zip(bounds, children))
-    if workers is None:
-        workers = min(default_threads(), len(jobs))
-    if workers <= 1 or len(jobs) == 1:
-        for (lo, hi), r in jobs:
-            work(lo, hi, r)
-        return
-    with ThreadPoolExecutor(max_workers=workers) as ex:
-        for f in [ex.submit(work, lo, hi, r) for (lo, hi), r in jobs]:
-            f.result()
-
-
 def _alloc_records(record, x_probe, L, B):
     if record is None:
         return None
@@ -174,7 +159,7 @@ def simulate_dense(x0, law: GaussianLaw, *, L: int, T: float = 1.0, phi, psi, B:
         out[lo:hi] = x
         div[lo:hi] = bad
 
-    _run_chunks(B, chunk, rng, work, 1 if callback is not None else workers)
+    run_chunks(B, chunk, rng, work, 1 if callback is not None else workers)
     return SimResult(out, div, L, records)
 
 
@@ -284,5 +269,5 @@ def simulate_iid_lowrank(x0, *, D: int, L: int, T: float = 1.0, sigma_w: float, 
         out[lo:hi] = x
         div[lo:hi] = bad
 
-    _run_chunks(B, chunk, rng, work, workers)
+    run_chunks(B, chunk, rng, work, workers)
     return SimResult(out, div, L, records)

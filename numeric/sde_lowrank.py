@@ -25,7 +25,8 @@ from typing import Callable, Mapping
 import numpy as np
 
 from numeric.activations import as_function
-from numeric.resnet import DEFAULT_BLOWUP, SimResult, _check_common, _diverged_now, _initial, _qr_factor, _run_chunks
+from numeric.parallel import run_chunks
+from numeric.resnet import DEFAULT_BLOWUP, SimResult, _check_common, _diverged_now, _initial, _qr_factor
 
 Update = Callable[[np.ndarray, np.ndarray, float], np.ndarray]
 
@@ -106,7 +107,7 @@ def simulate_coupled_lowrank(x0, *, D: int, L: int, T: float = 1.0, sigma_w: flo
             out[k][lo:hi] = xs[k]
             div[k][lo:hi] = bad[k]
 
-    _run_chunks(B, chunk, rng, work, workers)
+    run_chunks(B, chunk, rng, work, workers)
     return {k: SimResult(out[k], div[k], L) for k in names}
 
 

@@ -11,6 +11,7 @@ from derivations import completed as C
 from derivations import odes as O
 from derivations import width_first as WF
 from numeric.width_first import moment_recursion, nngp_recursion
+from claim_evidence import assert_evidence
 from verify.runner import run_one
 
 SEED = 20261123
@@ -29,17 +30,7 @@ EXPECTED = {
 @pytest.mark.parametrize("cid", sorted(EXPECTED))
 def test_audit_verdict_and_evidence(cid):
     res, _ = run_one(cid, SEED, "quick")
-    assert res["verdict"] == EXPECTED[cid], (res["verdict"], res["reason"])
-    checks = res["checks"]
-    assert any(c["kind"] != "symbolic" for c in checks)
-    assert all(c["passed"] for c in checks if c["target"] in ("derived", "both"))
-    for c in checks:
-        if c["kind"] == "monte-carlo":
-            assert c["alpha"] and c["note"]
-    if EXPECTED[cid] == "erratum":
-        assert res["corrected"] and res["condition"]
-        rejected = [c for c in checks if c["target"] == "printed" and not c["passed"] and c["kind"] != "symbolic"]
-        assert rejected and max(c["margin"] for c in rejected) >= 10
+    assert_evidence(res, EXPECTED[cid])
 
 
 def test_width_first_ode_equals_depth_first_and_absorption_only_at_phi2_zero():

@@ -13,6 +13,7 @@ from hypothesis import given, settings, strategies as st
 from derivations import ntk as N
 from derivations.compare import compare
 from derivations.odes import T, cslope, dt, lam0, phi1, sigma_b, sigma_w
+from claim_evidence import assert_evidence
 from verify.runner import run_one
 
 SEED = 20261123
@@ -30,15 +31,7 @@ EXPECTED = {
 @pytest.mark.parametrize("cid", sorted(EXPECTED))
 def test_audit_verdict_and_evidence(cid):
     res, _ = run_one(cid, SEED, "quick")
-    assert res["verdict"] == EXPECTED[cid], (res["verdict"], res["reason"])
-    checks = res["checks"]
-    assert any(c["kind"] != "symbolic" for c in checks)
-    assert all(c["passed"] for c in checks if c["target"] in ("derived", "both"))
-    assert all(c["note"] for c in checks if c["kind"] == "monte-carlo")
-    if EXPECTED[cid] == "erratum":
-        assert res["corrected"] and res["condition"]
-        rejected = [c for c in checks if c["target"] == "printed" and not c["passed"] and c["kind"] != "symbolic"]
-        assert rejected and max(c["margin"] for c in rejected) >= 10
+    assert_evidence(res, EXPECTED[cid])
 
 
 # ------------------------------------------------------------------------------------------ derivations

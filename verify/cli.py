@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
+from verify.argtypes import integer, number
 from verify.errors import UserError
 
 DEFAULT_SEED = 20261123
@@ -37,52 +37,6 @@ examples:
   verify bench --quick
   verify kernel --arch resnet --activation relu --depth 50 --sigma-w 1 --sigma-b 0 --kind ntk --input-cos 0.5
 """
-
-
-def _positive_int(name):
-    def parse(s: str) -> int:
-        try:
-            v = int(s)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {s!r}") from None
-        if v <= 0:
-            raise argparse.ArgumentTypeError(f"{name} must be positive, got {v}")
-        return v
-    return parse
-
-
-def _nonneg_float(name, positive=False):
-    def parse(s: str) -> float:
-        try:
-            v = float(s)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {s!r}") from None
-        if not math.isfinite(v):
-            raise argparse.ArgumentTypeError(f"{name} must be finite, got {s}")
-        if v < 0 or (positive and v == 0):
-            raise argparse.ArgumentTypeError(f"{name} must be {'positive' if positive else 'non-negative'}, got {v}")
-        return v
-    return parse
-
-
-def _finite_float(s: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"input must be a number, got {s!r}") from None
-    if not math.isfinite(v):
-        raise argparse.ArgumentTypeError(f"input must be finite, got {s}")
-    return v
-
-
-def _seed(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {s!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {v}")
-    return v
 
 
 class _Parser(argparse.ArgumentParser):
@@ -111,16 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
     size = s.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="small sizes (seconds; used by the tests)")
     size.add_argument("--full", action="store_true", help="the papers' sizes (minutes)")
-    s.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"run seed (default {DEFAULT_SEED})")
+    s.add_argument("--seed", type=integer("seed", 0), default=DEFAULT_SEED, help=f"run seed (default {DEFAULT_SEED})")
     s.add_argument("--json", dest="json_path", type=Path, help="write the results document here")
-    s.add_argument("--workers", type=_positive_int("workers"), default=1, help="processes (default 1)")
+    s.add_argument("--workers", type=integer("workers", 1), default=1, help="processes (default 1)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     s = sub.add_parser("show", help="one claim: printed form, derivation, checks, verdict")
     s.add_argument("id", metavar="ID")
     s.add_argument("--results", type=Path, help="read the verdict from this results.json instead of running")
     s.add_argument("--quick", action="store_true", help="run at quick size if not read from results")
-    s.add_argument("--seed", type=_seed, default=DEFAULT_SEED)
+    s.add_argument("--seed", type=integer("seed", 0), default=DEFAULT_SEED)
 
     s = sub.add_parser("report", help="render results.json to LaTeX (and PDF where LaTeX is installed)")
     s.add_argument("--results", type=Path, default=DEFAULT_OUT / "results.json")
@@ -141,16 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("simulate", help="Monte Carlo of a finite ResNet (P0 eq. (11), Assumption 7) against "
                        "the doubly infinite limit (P0 eq. (40))")
-    s.add_argument("--width", "-D", type=_positive_int("width"), default=100)
-    s.add_argument("--depth", "-L", type=_positive_int("depth"), default=100)
-    s.add_argument("--sigma-w", type=_nonneg_float("sigma-w", positive=True), default=1.0)
-    s.add_argument("--sigma-b", type=_nonneg_float("sigma-b"), default=1.0)
-    s.add_argument("--T", type=_nonneg_float("T", positive=True), default=1.0, help="integration time (default 1)")
+    s.add_argument("--width", "-D", type=integer("width", 1), default=100)
+    s.add_argument("--depth", "-L", type=integer("depth", 1), default=100)
+    s.add_argument("--sigma-w", type=number("sigma-w", minimum=0, positive=True), default=1.0)
+    s.add_argument("--sigma-b", type=number("sigma-b", minimum=0), default=1.0)
+    s.add_argument("--T", type=number("T", minimum=0, positive=True), default=1.0, help="integration time (default 1)")
     s.add_argument("--activation", default="tanh", help="tanh, swish, sin, identity, poly, linear:<a>")
-    s.add_argument("--inputs", type=_finite_float, nargs="+", default=[0.0, 1.0],
+    s.add_argument("--inputs", type=number("input"), nargs="+", default=[0.0, 1.0],
                    help="scalar inputs z, each copied to all D units (x0 = z 1_D)")
-    s.add_argument("--draws", type=_positive_int("draws"), default=2000)
-    s.add_argument("--seed", type=_seed, default=DEFAULT_SEED)
+    s.add_argument("--draws", type=integer("draws", 1), default=2000)
+    s.add_argument("--seed", type=integer("seed", 0), default=DEFAULT_SEED)
     s.add_argument("--json", dest="json_path", type=Path)
     return p
 

@@ -22,53 +22,10 @@ import sys
 
 import numpy as np
 
+from verify.argtypes import integer, number
 from verify.errors import UserError
 
 ARCH_CHOICES = ("ffnn", "cnn", "resnet", "scaled-resnet", "conv-resnet", "scaled-conv-resnet")
-
-
-def _depth(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"depth must be an integer, got {s!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"depth must be >= 1, got {v}")
-    return v
-
-
-def _sigma(name):
-    def parse(s: str) -> float:
-        try:
-            v = float(s)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {s!r}") from None
-        if not math.isfinite(v) or v < 0:
-            raise argparse.ArgumentTypeError(f"{name} must be a finite number >= 0, got {s}")
-        return v
-    return parse
-
-
-def _cosine(s: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"input-cos must be a number, got {s!r}") from None
-    if not (math.isfinite(v) and -1.0 <= v <= 1.0):
-        raise argparse.ArgumentTypeError(f"input-cos must lie in [-1, 1], got {s}")
-    return v
-
-
-def _count(name, minimum=1):
-    def parse(s: str) -> int:
-        try:
-            v = int(s)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {s!r}") from None
-        if v < minimum:
-            raise argparse.ArgumentTypeError(f"{name} must be >= {minimum}, got {v}")
-        return v
-    return parse
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -79,16 +36,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "parameterisation, eq. (10)-(13)) under the recursions derived from the finite networks.")
     s.add_argument("--arch", required=True, help=f"architecture: {', '.join(ARCH_CHOICES)}")
     s.add_argument("--activation", required=True, help="relu, leaky_relu:<a>, elu, tanh, erf, softplus, sigmoid, swish, ...")
-    s.add_argument("--depth", required=True, type=_depth, help="number of layers L >= 1")
-    s.add_argument("--sigma-w", required=True, type=_sigma("sigma-w"), help="weight scale sigma_w >= 0")
-    s.add_argument("--sigma-b", required=True, type=_sigma("sigma-b"), help="bias scale sigma_b >= 0")
+    s.add_argument("--depth", required=True, type=integer("depth", 1), help="number of layers L >= 1")
+    s.add_argument("--sigma-w", required=True, type=number("sigma-w", minimum=0), help="weight scale sigma_w >= 0")
+    s.add_argument("--sigma-b", required=True, type=number("sigma-b", minimum=0), help="bias scale sigma_b >= 0")
     s.add_argument("--kind", choices=("nngp", "ntk"), default="ntk", help="kernel (default ntk)")
     src = s.add_mutually_exclusive_group(required=True)
     src.add_argument("--inputs", metavar="FILE.npy", help="N x d array of inputs (rows)")
-    src.add_argument("--input-cos", type=_cosine, metavar="C", help="two inputs with ||x||^2 = d and cosine C")
-    s.add_argument("--channels", type=_count("channels"), default=1, help="conv archs: input channels n_0 (default 1)")
-    s.add_argument("--positions", type=_count("positions"), default=4, help="conv archs with --input-cos: M (default 4)")
-    s.add_argument("--kernel-size", type=_count("kernel-size", 0), default=1, help="conv archs: half filter width k (default 1)")
+    src.add_argument("--input-cos", type=number("input-cos", minimum=-1, maximum=1), metavar="C", help="two inputs with ||x||^2 = d and cosine C")
+    s.add_argument("--channels", type=integer("channels", 1), default=1, help="conv archs: input channels n_0 (default 1)")
+    s.add_argument("--positions", type=integer("positions", 1), default=4, help="conv archs with --input-cos: M (default 4)")
+    s.add_argument("--kernel-size", type=integer("kernel-size", 0), default=1, help="conv archs: half filter width k (default 1)")
     s.add_argument("--json", action="store_true", help="print a JSON object instead of the matrix")
     return s
 
