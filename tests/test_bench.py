@@ -14,7 +14,7 @@ def test_bench_quick_runs_and_engines_agree_with_references(tmp_path, capsys):
     out = tmp_path / "bench.json"
     assert main(["bench", "--quick", "--json", str(out)]) == 0
     rows = {r["name"]: r for r in json.loads(out.read_text())}
-    assert set(rows) == {"forward-mc", "figure2", "ntk-mc", "kernel-deep", "derive", "audit"}
+    assert set(rows) == {"forward-mc", "figure2", "ntk-mc", "kernel-deep", "finite-ntk", "derive", "audit"}
     for name, r in rows.items():
         assert not r["note"].startswith("failed"), (name, r["note"])
         if r["agree"] is not None:
