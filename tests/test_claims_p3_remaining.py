@@ -6,7 +6,6 @@
   * (1 - prod ...) -- we use alpha = 1, where a_l = q (l+1)/2 - q/(2 l)... checked by exact rationals instead;
 * the SymPy ansatz of Lemma 5 against exact rational recursions at random (alpha, mu).
 """
-import math
 from fractions import Fraction
 
 import sympy as sp

@@ -16,7 +16,7 @@ import sympy as sp
 
 from numeric.eoc import eoc_point
 from numeric.kernels import CorrelationMap, deep_ffnn_ntk
-from verify.claims.p3_depth import H, LG, Q, _ansatz_log, _log_series_fit, _series
+from verify.claims.p3_depth import H, Q, _ansatz_log, _log_series_fit, _series
 from verify.registry import audits
 from verify.results import Check, Finding
 
