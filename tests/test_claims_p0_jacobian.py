@@ -13,6 +13,7 @@ import re
 
 import pytest
 
+from claim_evidence import assert_evidence
 from verify.runner import run_one
 from verify.verdicts import WIDE_MARGIN
 
@@ -29,7 +30,7 @@ def results():
 @pytest.mark.parametrize("cid", sorted(EXPECTED))
 def test_verdict(results, cid):
     r = results[cid]
-    assert r["verdict"] == EXPECTED[cid], (r["verdict"], r["reason"], r["summary"])
+    assert_evidence(r, EXPECTED[cid])
     assert r["seconds"] < 20
 
 

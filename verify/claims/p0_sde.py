@@ -89,6 +89,18 @@ def _thm2_instance(ctx, D: int = 3):
     return x, lim, vals, _num_law(inst), get_activation("swish"), get_activation("tanh")
 
 
+def _cross_covariation_checks(ctx, name, lim, vals, x, y, nl, cmp, sym_name):
+    """Shared by P0-8 and P0-12: the derived cross block of the two-input diffusion (and its next-order term)
+    evaluated at ``vals``, checked against exact one-step cross-covariances (swish phi, tanh psi), after the
+    symbolic comparison."""
+    D = nl.D
+    S, S1 = evaluate(lim.diffusion[:D, D:], vals), evaluate(lim.diffusion_next[:D, D:], vals)
+    phi, psi_f = get_activation("swish"), get_activation("tanh")
+    checks, *_ = _convergence_checks(ctx, name, "Cov(Dx^i, Dx^j)",
+                                     lambda dt: quadrature.one_step_cross_cov(x, y, nl, phi, psi_f, dt), S, S1)
+    return [ctx.symbolic_check(sym_name, cmp.equal, cmp.statistic())] + checks
+
+
 def _convergence_checks(ctx, name, stat, moment_fn, limit, next_term, target="both"):
     """Two deterministic rate checks from exact quadrature moments m(dt):
     |m(dt)/dt - limit| = O(dt) (slope 1) and |m(dt)/dt - limit - dt next| = O(dt^2) (slope 2).
@@ -341,12 +353,8 @@ def audit_p0_8(ctx) -> Finding:
     inst, x, y = _numeric_general(ctx.seed_sequence("instance").generate_state(1)[0], D3)
     _, (q1, q2), lim3 = _general(D3, 2)
     vals = _values_general(D3, inst, [q1, q2], [np.tanh(x), np.tanh(y)], "swish")
-    S = evaluate(lim3.diffusion[:D3, D3:], vals)
-    S1 = evaluate(lim3.diffusion_next[:D3, D3:], vals)
-    nl, phi, psi_f = _num_law(inst), get_activation("swish"), get_activation("tanh")
-    checks, *_ = _convergence_checks(ctx, "cross covariation", "Cov(Dx^i, Dx^j)",
-                                     lambda dt: quadrature.one_step_cross_cov(x, y, nl, phi, psi_f, dt), S, S1)
-    checks.insert(0, ctx.symbolic_check("symbolic covariation (two inputs, D=2)", cmp.equal, cmp.statistic()))
+    checks = _cross_covariation_checks(ctx, "cross covariation", lim3, vals, x, y, _num_law(inst), cmp,
+                                       "symbolic covariation (two inputs, D=2)")
     return Finding(
         summary="The covariation (14) of two inputs' hidden states equals the model's cross-diffusion phi'(0)^2 Cov(h^i, h^j)/dt; "
                 "exact one-step cross-covariances converge to it at rate dt.",
@@ -554,14 +562,10 @@ def audit_p0_12(ctx) -> Finding:
     rng = np.random.default_rng(ctx.seed_sequence("instance").generate_state(1)[0])
     x, y = rng.normal(size=D), rng.normal(size=D)
     sw, sb = 1.2, 0.7
-    nl = NumLaw.iid(D, sw, sb)
-    phi, psi_f = get_activation("swish"), get_activation("tanh")
     vals = {SW_: sw, SB_: sb, **{pi[d]: np.tanh(x[d]) for d in range(D)}, **{pj[d]: np.tanh(y[d]) for d in range(D)},
             **phi_values("swish")}
-    S, S1 = evaluate(lim.diffusion[:D, D:], vals), evaluate(lim.diffusion_next[:D, D:], vals)
-    checks, *_ = _convergence_checks(ctx, "cross covariation (i.i.d.)", "Cov(Dx^i, Dx^j)",
-                                     lambda dt: quadrature.one_step_cross_cov(x, y, nl, phi, psi_f, dt), S, S1)
-    checks.insert(0, ctx.symbolic_check("symbolic covariation, all unit pairs (d, e)", cmp.equal, cmp.statistic()))
+    checks = _cross_covariation_checks(ctx, "cross covariation (i.i.d.)", lim, vals, x, y, NumLaw.iid(D, sw, sb), cmp,
+                                       "symbolic covariation, all unit pairs (d, e)")
     return Finding(
         summary="Under Assumption 7 the covariation of two inputs is phi'(0)^2(sigma_b^2 + sigma_w^2<psi_i, psi_j>/D) I_D: distinct "
                 "units are uncorrelated, as printed; exact one-step cross-covariances converge to it at rate dt.",
